@@ -240,7 +240,7 @@ def prepare_centres(frame: pd.DataFrame, communes: pd.DataFrame | None = None) -
         more = f" (et {len(problems) - 1} autres)" if len(problems) > 1 else ""
         raise RegistryError(f"Registre de centres invalide : {problems[0]}{more}", problems)
     out = frame.copy()
-    for col in REQUIRED_COLUMNS + ("vintage_note",):
+    for col in (*REQUIRED_COLUMNS, "vintage_note"):
         if col in out.columns and col not in ("lat", "lon"):
             out[col] = out[col].astype(str).str.strip()
     out["lat"] = pd.to_numeric(out["lat"]).astype(float)

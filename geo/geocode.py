@@ -83,7 +83,7 @@ def normalise_name(text: str) -> str:
 
 
 def postal_departement(postal_code: str) -> set[str]:
-    """Départements a postal code's prefix points to (``97411`` → ``{"974"}``, ``20000`` → Corse)."""
+    """Départements a postal code prefix points to (``97411`` → 974, ``20000`` → 2A/2B)."""
     pc = re.sub(r"\D", "", str(postal_code or ""))
     if len(pc) != 5:
         return set()
