@@ -1,0 +1,38 @@
+"""Entry point: page config, navigation and the shared sidebar (filters, provenance)."""
+
+import streamlit as st
+
+from geo.errors import GeoError
+from ui.data import active_registry, load_territories
+from ui.sidebar import filters_sidebar, provenance_sidebar
+
+st.set_page_config(
+    page_title="Carte des maladies rares en France",
+    page_icon=":material/map:",
+    layout="wide",
+    menu_items={"About": "Carte de référence du réseau de soins maladies rares (données publiques)."},
+)
+
+pages = st.navigation(
+    [
+        st.Page("pages/carte.py", title="Carte nationale", icon=":material/map:", default=True),
+        st.Page("pages/sources.py", title="Sources et méthode", icon=":material/menu_book:"),
+    ]
+)
+
+try:
+    territories = load_territories()
+    active = active_registry()
+except GeoError as exc:
+    st.error(f"Les données n'ont pas pu être chargées : {exc}")
+    st.stop()
+
+if active.problem:
+    st.error(active.problem)
+    if active.details:
+        with st.expander("Détail des problèmes"):
+            st.markdown("\n".join(f"- {p}" for p in active.details))
+
+st.session_state["filters"] = filters_sidebar(active.centres, territories.regions)
+provenance_sidebar(active)
+pages.run()

@@ -1,0 +1,80 @@
+"""Loaded data at the page edge: cached loaders and the active registry.
+
+Territories are shared read-only objects (``st.cache_resource``: loaded once per
+process, never mutated). The registry is a small frame (``st.cache_data``: each
+caller gets its own copy). A bad ``CENTRES_FILE`` never takes the app down: the
+embedded registry is used instead and the problem is shown.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from geo import centres as registry
+from geo import territories
+from geo.errors import GeoError
+
+
+@st.cache_resource(show_spinner="Chargement des territoires…")
+def load_territories() -> territories.Territories:
+    """Communes, départements and régions (shared, read-only: do not mutate)."""
+    return territories.load_territories()
+
+
+@st.cache_resource(show_spinner=False)
+def display_departements(tolerance_deg: float) -> gpd.GeoDataFrame:
+    """Départements simplified for drawing (shared, read-only)."""
+    return territories.display_geometries(load_territories().departements, tolerance_deg)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _load_registry(path: str, mtime: float) -> pd.DataFrame:
+    del mtime  # part of the cache key: a file edited on disk is reloaded
+    return registry.load_centres(Path(path), load_territories().communes)
+
+
+@dataclass(frozen=True)
+class ActiveRegistry:
+    """The registry the pages show, where it came from, and any loading problem."""
+
+    centres: pd.DataFrame
+    path: Path
+    embedded: bool
+    problem: str | None = None
+    details: tuple[str, ...] = ()
+
+
+def _registry_at(path: Path) -> pd.DataFrame:
+    return _load_registry(str(path), path.stat().st_mtime if path.exists() else 0.0)
+
+
+def active_registry() -> ActiveRegistry:
+    """The registry named by ``CENTRES_FILE``, or the embedded one (with the reason why)."""
+    wanted = registry.default_centres_path()
+    embedded = wanted == registry.CENTRES_FILE
+    try:
+        return ActiveRegistry(_registry_at(wanted), wanted, embedded)
+    except GeoError as exc:
+        if embedded:
+            raise
+        fallback = _registry_at(registry.CENTRES_FILE)
+        return ActiveRegistry(
+            fallback,
+            registry.CENTRES_FILE,
+            True,
+            problem=f"Le fichier {wanted} (variable CENTRES_FILE) n'a pas pu être chargé : {exc} "
+            "Les données embarquées sont affichées à la place.",
+            details=tuple(getattr(exc, "problems", ())[:50]),
+        )
+
+
+def tiles_setting() -> tuple[str | None, str | None]:
+    """Optional base tiles from ``MAP_TILES_URL`` / ``MAP_TILES_ATTRIBUTION`` (off when unset)."""
+    url = os.environ.get("MAP_TILES_URL", "").strip() or None
+    return url, os.environ.get("MAP_TILES_ATTRIBUTION", "").strip() or None
