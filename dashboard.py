@@ -10,7 +10,7 @@ st.set_page_config(
     page_title="Carte des maladies rares en France",
     page_icon=":material/map:",
     layout="wide",
-    menu_items={"About": "Carte de référence du réseau de soins maladies rares (données publiques)."},
+    menu_items={"About": "Carte de référence des centres maladies rares (données publiques)."},
 )
 
 pages = st.navigation(
