@@ -8,15 +8,18 @@ from ui.sidebar import filters_sidebar, provenance_sidebar
 
 st.set_page_config(
     page_title="Carte des maladies rares en France",
-    page_icon=":material/map:",
     layout="wide",
     menu_items={"About": "Carte de référence des centres maladies rares (données publiques)."},
 )
 
+MAP_PAGE = st.Page(
+    "app_pages/carte.py", title="Carte nationale", default=True
+)
 pages = st.navigation(
     [
-        st.Page("pages/carte.py", title="Carte nationale", icon=":material/map:", default=True),
-        st.Page("pages/sources.py", title="Sources et méthode", icon=":material/menu_book:"),
+        MAP_PAGE,
+        st.Page("app_pages/lacunes.py", title="Zones sans couverture"),
+        st.Page("app_pages/sources.py", title="Sources et méthode"),
     ]
 )
 
@@ -33,6 +36,7 @@ if active.problem:
         with st.expander("Détail des problèmes"):
             st.markdown("\n".join(f"- {p}" for p in active.details))
 
-st.session_state["filters"] = filters_sidebar(active.centres, territories.regions)
+if pages.url_path == MAP_PAGE.url_path:  # the other pages have their own selection
+    st.session_state["filters"] = filters_sidebar(active.centres, territories.regions)
 provenance_sidebar(active)
 pages.run()

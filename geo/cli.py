@@ -6,6 +6,8 @@ Commands:
 ``build-centres``      rebuild ``data/centres.csv`` from ``data/raw/centres/``
 ``summary``            counts of the loaded registry (what every page states), JSON
 ``sites``              the filtered sites (the national map's table), CSV or JSON
+``gaps``               coverage measures of a selection (zones without site, distances,
+                       accessibility), JSON or CSV
 
 Every command reads ``$CENTRES_FILE`` (or ``--centres``) like the dashboard does.
 """
@@ -86,6 +88,77 @@ def _sites(args: argparse.Namespace) -> int:
     return 0
 
 
+def selection_from_args(args: argparse.Namespace):
+    """The :class:`geo.coverage.Selection` named by ``--filiere/--group/--network/--labels/…``."""
+    from geo.centres import FILIERES, LABELS
+    from geo.coverage import Selection
+    from geo.groups import filieres_of_group
+
+    filieres = _split(args.filiere)
+    unknown = [f for f in filieres if f not in FILIERES]
+    if unknown:
+        raise GeoError(
+            f"filière inconnue : {', '.join(unknown)} ; choisissez parmi {', '.join(FILIERES)}."
+        )
+    if getattr(args, "group", None) is not None:
+        try:
+            group = filieres_of_group(args.group)
+        except ValueError as exc:
+            raise GeoError(f"groupe inconnu : {args.group} ; les groupes vont de 1 à 17.") from exc
+        if not group:
+            raise GeoError(
+                f"le groupe {args.group} ne contient aucune filière (voir data/groups.csv)."
+            )
+        filieres = sorted(set(filieres) | set(group))
+    labels = _split(args.labels)
+    labels = [] if labels == ["all"] else labels
+    bad = [x for x in labels if x not in LABELS]
+    if bad:
+        raise GeoError(f"label inconnu : {', '.join(bad)} ; choisissez parmi {', '.join(LABELS)}.")
+    vintages = _split(args.vintage)
+    vintages = [] if vintages == ["all"] else vintages
+    networks = args.network or []
+    return Selection(
+        tuple(filieres), networks[0] if networks else None, tuple(labels), tuple(vintages)
+    )
+
+
+def _gaps(args: argparse.Namespace) -> int:
+    from geo.coverage import compute_gaps
+    from geo.territories import load_territories
+
+    try:
+        thresholds = tuple(float(x) for x in args.thresholds.split(",") if x.strip())
+    except ValueError as exc:
+        raise GeoError(
+            f"seuils invalides « {args.thresholds} » : écrivez par exemple 50,100,200."
+        ) from exc
+    if not thresholds or any(t <= 0 for t in thresholds):
+        raise GeoError(f"seuils invalides « {args.thresholds} » : des km positifs, ex. 50,100,200.")
+    t = load_territories()
+    centres = _load(args)
+    selection = selection_from_args(args)
+    level_frame = {"departement": t.departements, "region": t.regions, "commune": t.communes}[
+        args.level
+    ]
+    gaps = compute_gaps(
+        t.communes,
+        level_frame,
+        centres,
+        selection,
+        args.level,
+        thresholds,
+        corsica_separate=args.corsica_separate,
+    )
+    if args.format == "json":
+        print(dump_json(gaps.to_json()))
+    else:
+        from geo.export import neutralise_frame
+
+        neutralise_frame(gaps.table()).to_csv(sys.stdout, index=False, lineterminator="\n")
+    return 0
+
+
 def _add_selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--centres", help="registry CSV (default: $CENTRES_FILE or data/centres.csv)")
     p.add_argument("--filiere", action="append", help="filière (repeat or comma-separate)")
@@ -97,7 +170,8 @@ def _add_selection(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m geo", description=__doc__,
+        prog="python -m geo",
+        description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -113,6 +187,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summary", help="registry counts as JSON")
     p.add_argument("--centres", help="registry CSV (default: $CENTRES_FILE or data/centres.csv)")
     p.set_defaults(func=_summary)
+
+    p = sub.add_parser("gaps", help="coverage measures of a selection")
+    p.add_argument("--centres", help="registry CSV (default: $CENTRES_FILE or data/centres.csv)")
+    p.add_argument("--filiere", action="append", help="filière (repeat or comma-separate)")
+    p.add_argument("--group", type=int, help="disease group 1-17 of the 2007 typology")
+    p.add_argument("--network", action="append", help="one CRMR network name")
+    p.add_argument("--labels", action="append", help="'all' (default) or comma list of labels")
+    p.add_argument("--vintage", action="append", help="'all' (default) or one round, 2023-2028")
+    p.add_argument("--level", choices=("departement", "region", "commune"), default="departement")
+    p.add_argument("--thresholds", default="50,100,200", help="km, comma-separated")
+    p.add_argument(
+        "--corsica-separate",
+        action="store_true",
+        help="Corsica covered only by Corsican sites, like each DROM",
+    )
+    p.add_argument("--format", choices=("json", "csv"), default="json")
+    p.set_defaults(func=_gaps)
 
     p = sub.add_parser("sites", help="filtered sites as CSV or JSON")
     _add_selection(p)

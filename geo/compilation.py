@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo.centres import FILIERES, REQUIRED_COLUMNS
+from geo.errors import DataFileError
 from geo.geocode import MATCHED, CommuneIndex
 from geo.territories import DATA_DIR, load_commune_names, load_communes
 
@@ -88,11 +89,16 @@ def _read_raw(raw_dir: Path) -> pd.DataFrame:
             df["vintage_note"] = "plateforme labellisée en " + df["labellisation_year"]
             df.loc[df["labellisation_year"] == "", "vintage_note"] = "année non indiquée"
         frames.append(df)
+    if not frames:
+        raise DataFileError(f"Aucun fichier CSV de compilation dans {raw_dir}.")
     return pd.concat(frames, ignore_index=True)
 
 
-def build_centres(raw_dir: Path = RAW_DIR, communes: pd.DataFrame | None = None,
-                  commune_names: pd.DataFrame | None = None) -> BuildResult:
+def build_centres(
+    raw_dir: Path = RAW_DIR,
+    communes: pd.DataFrame | None = None,
+    commune_names: pd.DataFrame | None = None,
+) -> BuildResult:
     """Convert and place every compilation row; see the module docstring."""
     communes = load_communes() if communes is None else communes
     commune_names = load_commune_names() if commune_names is None else commune_names
@@ -131,8 +137,16 @@ def build_centres(raw_dir: Path = RAW_DIR, communes: pd.DataFrame | None = None,
         if pd.isna(lon):
             unplaced.append({**base, "reason": f"la commune {found.code} n'a pas de position"})
             continue
-        parts = [filiere, row.crmr_name, label, row.establishment, row.service,
-                 row.city, row.vintage, row.source_url]
+        parts = [
+            filiere,
+            row.crmr_name,
+            label,
+            row.establishment,
+            row.service,
+            row.city,
+            row.vintage,
+            row.source_url,
+        ]
         placed.append(
             {
                 "id": _site_id(filiere, parts, used),
@@ -153,8 +167,16 @@ def build_centres(raw_dir: Path = RAW_DIR, communes: pd.DataFrame | None = None,
     placed_df = pd.DataFrame(placed, columns=[*REQUIRED_COLUMNS, "vintage_note"])
     unplaced_df = pd.DataFrame(
         unplaced,
-        columns=["source_file", "source_line", "filiere", "crmr_name", "establishment",
-                 "city", "reason", "source_url"],
+        columns=[
+            "source_file",
+            "source_line",
+            "filiere",
+            "crmr_name",
+            "establishment",
+            "city",
+            "reason",
+            "source_url",
+        ],
     )
     return BuildResult(placed_df, unplaced_df)
 

@@ -6,8 +6,21 @@ import pandas as pd
 
 #: Columns of the exported sites table, in order.
 SITE_COLUMNS = (
-    "id", "filiere", "crmr_name", "label", "establishment", "service", "commune",
-    "commune_code", "dep", "reg", "lat", "lon", "age_group", "vintage", "source_url",
+    "id",
+    "filiere",
+    "crmr_name",
+    "label",
+    "establishment",
+    "service",
+    "commune",
+    "commune_code",
+    "dep",
+    "reg",
+    "lat",
+    "lon",
+    "age_group",
+    "vintage",
+    "source_url",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -29,7 +42,7 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text cells cannot run as spreadsheet formulas."""
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype == object:
+        if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].map(neutralise_cell)
     return out
 

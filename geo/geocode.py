@@ -13,7 +13,7 @@ Matching rules, in order:
    Alternatives written "A / B" or "A; B" are tried in turn.
 2. Candidates are communes (COM) and Paris/Lyon/Marseille arrondissements (ARM)
    with that name; failing those, former communes (communes déléguées or
-   associées, e.g. "Cherbourg") attached to their current commune.
+   associées, e.g. "Cherbourg-Octeville") attached to their current commune.
 3. Candidates are narrowed by the postal code (exact match, else its
    département prefix, which handles CEDEX codes) and by the département code.
 4. One commune left: matched. Several: when one is a town of at least
@@ -28,6 +28,7 @@ For Paris, Lyon and Marseille a postal code picks the arrondissement
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections import defaultdict
@@ -129,6 +130,7 @@ class CommuneIndex:
         self._former: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
         self._postal: dict[str, set[str]] = defaultdict(set)
         self._postal_arm: dict[str, str] = {}
+        self._suggest_pool: dict[str, list[str]] | None = None  # built on first suggest()
         dep_names = {normalise_name(n): c for c, n in OVERSEAS.items()}
         self._hints = {**_ARTICLE_HINTS, **dep_names}
         for row in commune_names.itertuples(index=False):
@@ -156,6 +158,10 @@ class CommuneIndex:
     def _variants(self, city: str) -> list[tuple[str, set[str] | None]]:
         """(normalised name, département restriction) pairs to try, in order."""
         out: list[tuple[str, set[str] | None]] = []
+        # Official names may hold parentheses ("Château-Chinon (Ville)"): try them whole first.
+        whole = normalise_name(city)
+        if whole in self._primary:
+            out.append((whole, None))
         for alt in re.split(r"\s*(?:/|;|\bou\b)\s*", city):
             alt = alt.strip()
             if not alt:
@@ -238,6 +244,32 @@ class CommuneIndex:
         else:
             reason = f"code postal « {postal_code} » introuvable ou partagé par plusieurs communes"
         return GeocodeResult(NOT_FOUND, reason=reason)
+
+    def suggest(self, city: str, limit: int = 3) -> list[str]:
+        """Commune names close to a (misspelt) city, best first, as « Name (dép.) ».
+
+        Only names sharing the first letter and within three characters of length
+        are compared (fast enough to call for every unmatched row).
+
+        >>> index.suggest("Montpelier")  # doctest: +SKIP
+        ['Montpellier (34)']
+        """
+        key = normalise_name(city or "")
+        if not key:
+            return []
+        if self._suggest_pool is None:
+            pool: dict[str, list[str]] = defaultdict(list)
+            for name in self._primary:
+                pool[name[:1]].append(name)
+            self._suggest_pool = dict(pool)
+        pool_keys = [k for k in self._suggest_pool.get(key[0], []) if abs(len(k) - len(key)) <= 3]
+        out: list[str] = []
+        for close in difflib.get_close_matches(key, pool_keys, n=limit, cutoff=0.8):
+            for code in self._candidates(close):
+                label = f"{self._com_name[code]} ({self._com_dep[code]})"
+                if label not in out:
+                    out.append(label)
+        return out[:limit]
 
     def _dominant(self, codes: list[str]) -> str | None:
         pops = sorted(((self._com_pop[c], c) for c in codes), reverse=True)

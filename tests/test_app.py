@@ -11,7 +11,7 @@ from ui.sidebar import Filters
 
 ROOT = Path(__file__).resolve().parent.parent
 
-PAGES = ["pages/carte.py", "pages/sources.py"]
+PAGES = ["app_pages/carte.py", "app_pages/lacunes.py", "app_pages/sources.py"]
 
 
 def _app() -> AppTest:

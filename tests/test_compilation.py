@@ -75,8 +75,12 @@ def test_every_raw_row_is_placed_or_unplaced(build, raw_rows):
 def test_no_raw_row_silently_dropped(build, raw_rows):
     """Each compilation row is found in the registry (same page, network, hospital) or unplaced."""
     placed = set(
-        zip(build.placed["source_url"], build.placed["crmr_name"], build.placed["establishment"],
-            strict=True)
+        zip(
+            build.placed["source_url"],
+            build.placed["crmr_name"],
+            build.placed["establishment"],
+            strict=True,
+        )
     )
     unplaced = set(zip(build.unplaced["source_file"], build.unplaced["source_line"], strict=True))
     missing = [
@@ -116,29 +120,35 @@ def test_committed_build_ids_are_unique(build):
 # --------------------------------------------------------------------------- hand-built compilation
 
 
-@pytest.fixture
-def tiny_raw(tmp_path):
-    """A two-file compilation: one filière with a placeable row and a row without city, one PEMR."""
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    (raw / "FILNEMUS.csv").write_text(
-        f"{FILIERE_HEADER}\n"
-        "FILNEMUS,Centre neuromusculaire de Bourgogne,competence,CHU Dijon Bourgogne,"
-        ",Dijon,,,adult,2017-2022,labellisé en 2017,https://example.org/filnemus\n"
-        "FILNEMUS,Centre neuromusculaire GNMH,coordonnateur,Hôpital Henri Mondor,"
-        ",,,,,,,https://example.org/gnmh\n",
-        encoding="utf-8",
-    )
-    (raw / "PEMR.csv").write_text(
-        f"{PEMR_HEADER}\n"
-        "PEMR Bourgogne-Franche-Comté,pemr,CHU Dijon Bourgogne et CHU de Besançon,"
-        "Dijon; Besançon,,2021,https://example.org/pemr\n",
-        encoding="utf-8",
-    )
-    return raw
+def write_compilation(directory, filiere_rows: list[str], pemr_rows: list[str]):
+    """Write a compilation directory: FILNEMUS.csv and PEMR.csv with the given data lines."""
+    directory.mkdir()
+    lines = "".join(f"{row}\n" for row in filiere_rows)
+    (directory / "FILNEMUS.csv").write_text(f"{FILIERE_HEADER}\n{lines}", encoding="utf-8")
+    lines = "".join(f"{row}\n" for row in pemr_rows)
+    (directory / "PEMR.csv").write_text(f"{PEMR_HEADER}\n{lines}", encoding="utf-8")
+    return directory
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
+def tiny_raw(tmp_path_factory):
+    """A two-file compilation: a placeable row, a row without city, a two-city PEMR."""
+    return write_compilation(
+        tmp_path_factory.mktemp("tiny") / "raw",
+        [
+            "FILNEMUS,Centre neuromusculaire de Bourgogne,competence,CHU Dijon Bourgogne,"
+            ",Dijon,,,adult,2017-2022,labellisé en 2017,https://example.org/filnemus",
+            "FILNEMUS,Centre neuromusculaire GNMH,coordonnateur,Hôpital Henri Mondor,"
+            ",,,,,,,https://example.org/gnmh",
+        ],
+        [
+            "PEMR Bourgogne-Franche-Comté,pemr,CHU Dijon Bourgogne et CHU de Besançon,"
+            "Dijon; Besançon,,2021,https://example.org/pemr",
+        ],
+    )
+
+
+@pytest.fixture(scope="module")
 def tiny_build(tiny_raw, communes, commune_names):
     """The build of the hand-built compilation."""
     return build_centres(tiny_raw, communes, commune_names)
@@ -185,49 +195,55 @@ def test_tiny_build_keeps_source_url(tiny_build):
     ]
 
 
-@pytest.mark.parametrize(
-    ("raw_label", "label"),
-    [
-        ("coordonnateur", "crmr_coordonnateur"),
-        ("constitutif", "crmr_constitutif"),
-        ("reference", "crmr_site"),
-        ("competence", "ccmr"),
-        ("crc", "crc"),
-        ("collaborateur", "collaborateur"),
-    ],
-)
-def test_label_conversion(tiny_raw, communes, commune_names, raw_label, label):
-    """Compilation labels are converted to registry labels."""
-    path = tiny_raw / "FILNEMUS.csv"
-    path.write_text(path.read_text(encoding="utf-8").replace("competence", raw_label), "utf-8")
-    placed = build_centres(tiny_raw, communes, commune_names).placed
-    assert placed.at[0, "label"] == label
-
-
-def test_unknown_label_is_unplaced(tiny_raw, communes, commune_names):
-    """A row whose label is not recognised is unplaced, naming the label."""
-    path = tiny_raw / "FILNEMUS.csv"
-    path.write_text(path.read_text(encoding="utf-8").replace("competence", "expert"), "utf-8")
-    unplaced = build_centres(tiny_raw, communes, commune_names).unplaced
-    assert "label « expert » non reconnu" in unplaced["reason"].tolist()
-
-
-def test_ambiguous_city_is_unplaced(tiny_raw, communes, commune_names):
-    """A homonym city without département is unplaced with the lookup's reason."""
-    path = tiny_raw / "FILNEMUS.csv"
-    path.write_text(path.read_text(encoding="utf-8").replace("Dijon", "Saint-Martin"), "utf-8")
-    unplaced = build_centres(tiny_raw, communes, commune_names).unplaced
-    assert unplaced["reason"].str.contains("désigne plusieurs communes").any()
-
-
-def test_ids_are_stable_between_builds(tiny_raw, communes, commune_names):
+def test_ids_are_stable_between_builds(tiny_raw, tiny_build, communes, commune_names):
     """Building twice gives the same ids."""
-    first = build_centres(tiny_raw, communes, commune_names).placed["id"].tolist()
-    second = build_centres(tiny_raw, communes, commune_names).placed["id"].tolist()
-    assert first == second
-    assert len(set(first)) == 3
+    again = build_centres(tiny_raw, communes, commune_names)
+    assert again.placed["id"].tolist() == tiny_build.placed["id"].tolist()
+    assert tiny_build.placed["id"].is_unique
 
 
 def test_ids_prefix_the_filiere(tiny_build):
     """An id starts with its filière's slug (« pemr » for platforms)."""
     assert [i.split("-")[0] for i in tiny_build.placed["id"]] == ["filnemus", "pemr", "pemr"]
+
+
+RAW_LABELS = {
+    "coordonnateur": "crmr_coordonnateur",
+    "constitutif": "crmr_constitutif",
+    "reference": "crmr_site",
+    "competence": "ccmr",
+    "crc": "crc",
+    "collaborateur": "collaborateur",
+}
+
+
+@pytest.fixture(scope="module")
+def label_build(tmp_path_factory, communes, commune_names):
+    """A compilation with one Dijon row per label, an unknown label and a homonym city."""
+    rows = [
+        f"FILNEMUS,Réseau {raw},{raw},CHU Dijon Bourgogne,,Dijon,,,,,,https://example.org/{raw}"
+        for raw in RAW_LABELS
+    ]
+    rows.append("FILNEMUS,Réseau X,expert,CHU Dijon Bourgogne,,Dijon,,,,,,https://example.org/x")
+    rows.append("FILNEMUS,Réseau Y,competence,CH,,Saint-Martin,,,,,,https://example.org/y")
+    raw = write_compilation(tmp_path_factory.mktemp("labels") / "raw", rows, [])
+    return build_centres(raw, communes, commune_names)
+
+
+@pytest.mark.parametrize(("raw_label", "label"), list(RAW_LABELS.items()))
+def test_label_conversion(label_build, raw_label, label):
+    """Compilation labels are converted to registry labels."""
+    placed = label_build.placed.set_index("crmr_name")
+    assert placed.at[f"Réseau {raw_label}", "label"] == label
+
+
+def test_unknown_label_is_unplaced(label_build):
+    """A row whose label is not recognised is unplaced, naming the label."""
+    reasons = label_build.unplaced.set_index("crmr_name")["reason"]
+    assert reasons["Réseau X"] == "label « expert » non reconnu"
+
+
+def test_ambiguous_city_is_unplaced(label_build):
+    """A homonym city without département is unplaced with the lookup's reason."""
+    reasons = label_build.unplaced.set_index("crmr_name")["reason"]
+    assert "« Saint-Martin » désigne plusieurs communes" in reasons["Réseau Y"]

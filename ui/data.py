@@ -33,6 +33,12 @@ def display_departements(tolerance_deg: float) -> gpd.GeoDataFrame:
     return territories.display_geometries(load_territories().departements, tolerance_deg)
 
 
+@st.cache_resource(show_spinner=False)
+def display_regions(tolerance_deg: float) -> gpd.GeoDataFrame:
+    """Régions simplified for drawing (shared, read-only)."""
+    return territories.display_geometries(load_territories().regions, tolerance_deg)
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def _load_registry(path: str, mtime: float) -> pd.DataFrame:
     del mtime  # part of the cache key: a file edited on disk is reloaded
@@ -78,3 +84,41 @@ def tiles_setting() -> tuple[str | None, str | None]:
     """Optional base tiles from ``MAP_TILES_URL`` / ``MAP_TILES_ATTRIBUTION`` (off when unset)."""
     url = os.environ.get("MAP_TILES_URL", "").strip() or None
     return url, os.environ.get("MAP_TILES_ATTRIBUTION", "").strip() or None
+
+
+def registry_key(centres: pd.DataFrame) -> str:
+    """A content hash of a registry frame (cache key for objects derived from it)."""
+    import hashlib
+
+    digest = hashlib.sha1(pd.util.hash_pandas_object(centres, index=True).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+@st.cache_resource(show_spinner="Calcul des distances communes × sites…", max_entries=8)
+def distance_table(key: str, corsica_separate: bool, _centres: pd.DataFrame):
+    """The commune × site-location distance table of a registry (shared, read-only).
+
+    ``key`` is :func:`registry_key` of ``_centres`` (the frame itself is not hashed).
+    """
+    from geo.coverage import DistanceTable
+
+    return DistanceTable.from_frames(load_territories().communes, _centres, corsica_separate)
+
+
+@st.cache_resource(show_spinner="Préparation de la carte des communes…", max_entries=8)
+def commune_grid(view: str):
+    """The commune raster of one map view (shared, read-only)."""
+    from geo.grid import CommuneGrid
+    from geo.maps import VIEWS
+
+    t = load_territories()
+    code = VIEWS[view][0]
+    if code is None:
+        bounds = (-5.2, 41.3, 9.6, 51.15)
+        communes = t.communes
+    else:
+        communes = t.communes[t.communes["dep"] == code]
+        x0, y0, x1, y1 = t.departements.loc[t.departements["code"] == code].total_bounds
+        bounds = (x0 - 0.05, y0 - 0.05, x1 + 0.05, y1 + 0.05)
+    grid = CommuneGrid.build(communes, bounds, cell_deg=0.02 if code is None else 0.005)
+    return grid, communes.index.to_numpy()

