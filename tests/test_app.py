@@ -7,8 +7,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui.sidebar import Filters
-
 ROOT = Path(__file__).resolve().parent.parent
 
 PAGES = ["app_pages/carte.py", "app_pages/lacunes.py", "app_pages/sources.py"]
@@ -37,19 +35,21 @@ def test_every_page_states_provenance_and_partial_compilation():
 
 
 def test_filiere_filter_changes_the_counts():
-    """A filière selection narrows the sites shown on the national map.
-
-    AppTest (Streamlit 1.67) reruns only the current page of an ``st.navigation``
-    app, so the sidebar's selection is seeded in session state; the widgets
-    themselves are exercised by the browser tests.
-    """
+    """Choosing a filière in the sidebar narrows the sites shown on the national map."""
     at = _app().run()
     total = int(at.metric[0].value)
-    at.session_state["filters"] = Filters(filieres=("FILNEMUS",))
-    at.run()
+    at.sidebar.multiselect(key="f_filieres").select("FILNEMUS").run()
     assert not at.exception
     filtered = int(at.metric[0].value)
     assert 0 < filtered < total
+
+
+def test_sidebar_filters_only_on_the_national_map():
+    """The gaps page has its own selection: the map's filters are not shown there."""
+    at = _app().run()
+    at.switch_page("app_pages/lacunes.py").run()
+    assert not at.exception
+    assert not [w for w in at.sidebar.multiselect if w.key == "f_filieres"]
 
 
 def test_bad_centres_file_falls_back_to_embedded_data(tmp_path, monkeypatch):
