@@ -20,11 +20,14 @@ from geo.maps import (
 from ui.data import (
     active_registry,
     commune_grid,
+    complete_networks,
     display_departements,
     display_regions,
     distance_table,
     load_territories,
+    official_tables,
     registry_key,
+    selection_completeness,
 )
 from ui.selection import selection_widgets
 
@@ -44,6 +47,22 @@ if selection is None:
     st.info("Choisissez au moins une filière (ou un groupe qui en contient une).")
     st.stop()
 
+key = registry_key(centres)
+completeness = selection_completeness(key, centres, selection)
+if completeness["complete"]:
+    st.success(completeness["message"])
+else:
+    st.warning(completeness["message"])
+only_complete = st.checkbox(
+    "Restreindre aux réseaux complets dans les données (labellisation 2017–2022)",
+    key="gaps_complete_only",
+    help="Ne garde que les réseaux dont tous les sites officiels 2017–2022 sont chargés.",
+)
+if only_complete:
+    keep = complete_networks(key, centres, selection.labels)
+    centres = centres[centres["crmr_name"].isin(keep)]
+    st.caption(f"{len(keep)} réseau(x) complet(s) : " + ", ".join(keep))
+
 c1, c2, c3 = st.columns(3)
 threshold = c1.select_slider("Seuil de distance (km)", [25, 50, 75, 100, 150, 200], value=100)
 level = c2.radio(
@@ -55,7 +74,8 @@ level = c2.radio(
 corsica_separate = st.session_state.get("sel_corsica", False)
 thresholds = tuple(sorted({50.0, 100.0, 200.0, float(threshold)}))
 
-table = distance_table(registry_key(centres), corsica_separate, centres)
+registry = active_registry().centres  # the table covers the whole registry
+table = distance_table(key, corsica_separate, registry)
 level_frame = territories.departements if level == "departement" else territories.regions
 gaps = compute_gaps(
     territories.communes,
@@ -213,3 +233,24 @@ st.caption(
     "0,68 jusqu'à 60 km, 0,22 jusqu'à 100 km) ; le score d'une commune somme ces parts. "
     "Exprimé en sites pour un million d'habitants."
 )
+
+with st.expander("Complétude des données par réseau et par filière (référence : 2017–2022)"):
+    from geo.completeness import OFFICIAL_SOURCE, filiere_completeness, network_completeness
+
+    official, matching = official_tables()
+    st.caption(OFFICIAL_SOURCE)
+    per_filiere = filiere_completeness(
+        registry, labels=selection.labels, official=official, matching=matching
+    )
+    st.dataframe(per_filiere, hide_index=True, width="stretch")
+    per_network = network_completeness(
+        registry, labels=selection.labels, official=official, matching=matching
+    )
+    per_network = per_network.assign(crmr_names=per_network["crmr_names"].map(" ; ".join))
+    st.dataframe(per_network, hide_index=True, width="stretch")
+    st.download_button(
+        "Télécharger la complétude par réseau (CSV)",
+        to_csv_bytes(per_network),
+        file_name="completude-reseaux.csv",
+        mime="text/csv",
+    )

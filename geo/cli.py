@@ -141,6 +141,12 @@ def _gaps(args: argparse.Namespace) -> int:
     level_frame = {"departement": t.departements, "region": t.regions, "commune": t.communes}[
         args.level
     ]
+    from geo.completeness import complete_networks, selection_completeness
+
+    completeness = selection_completeness(centres, selection)
+    if args.complete_only:
+        keep = complete_networks(centres, labels=selection.labels or None)
+        centres = centres[centres["crmr_name"].isin(keep)]
     gaps = compute_gaps(
         t.communes,
         level_frame,
@@ -151,7 +157,21 @@ def _gaps(args: argparse.Namespace) -> int:
         corsica_separate=args.corsica_separate,
     )
     if args.format == "json":
-        print(dump_json(gaps.to_json()))
+        out = gaps.to_json()
+        out["completeness"] = {
+            k: completeness[k]
+            for k in (
+                "official",
+                "loaded",
+                "share",
+                "complete",
+                "n_networks",
+                "n_complete_networks",
+                "message",
+            )
+        }
+        out["complete_only"] = bool(args.complete_only)
+        print(dump_json(out))
     else:
         from geo.export import neutralise_frame
 
@@ -201,6 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--corsica-separate",
         action="store_true",
         help="Corsica covered only by Corsican sites, like each DROM",
+    )
+    p.add_argument(
+        "--complete-only",
+        action="store_true",
+        help="keep only networks complete in the loaded data (2017-2022 reference)",
     )
     p.add_argument("--format", choices=("json", "csv"), default="json")
     p.set_defaults(func=_gaps)

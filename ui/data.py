@@ -122,3 +122,29 @@ def commune_grid(view: str):
         bounds = (x0 - 0.05, y0 - 0.05, x1 + 0.05, y1 + 0.05)
     grid = CommuneGrid.build(communes, bounds, cell_deg=0.02 if code is None else 0.005)
     return grid, communes.index.to_numpy()
+
+
+@st.cache_resource(show_spinner=False)
+def official_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The official 2017–2022 composition and the network matching table (read-only)."""
+    from geo.completeness import load_matching, load_official
+
+    return load_official(), load_matching()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def selection_completeness(key: str, _centres: pd.DataFrame, selection) -> dict:
+    """:func:`geo.completeness.selection_completeness`, cached per registry and selection."""
+    from geo.completeness import selection_completeness as compute
+
+    official, matching = official_tables()
+    return compute(_centres, selection, official=official, matching=matching)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def complete_networks(key: str, _centres: pd.DataFrame, labels: tuple[str, ...]) -> list[str]:
+    """Loaded network names complete for 2017–2022 at the given label levels."""
+    from geo.completeness import complete_networks as compute
+
+    official, matching = official_tables()
+    return compute(_centres, labels=labels or None, official=official, matching=matching)
