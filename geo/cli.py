@@ -118,6 +118,8 @@ def selection_from_args(args: argparse.Namespace):
     vintages = _split(args.vintage)
     vintages = [] if vintages == ["all"] else vintages
     networks = args.network or []
+    if len(networks) > 1:
+        raise GeoError("un seul --network à la fois ; pour plusieurs réseaux, utilisez --filiere.")
     return Selection(
         tuple(filieres), networks[0] if networks else None, tuple(labels), tuple(vintages)
     )
@@ -138,6 +140,14 @@ def _gaps(args: argparse.Namespace) -> int:
     t = load_territories()
     centres = _load(args)
     selection = selection_from_args(args)
+    unknown = sorted(set(selection.vintages) - set(centres["vintage"]))
+    if unknown:
+        raise GeoError(
+            f"millésime absent des données : {', '.join(unknown)} ; millésimes chargés : "
+            f"{', '.join(sorted(centres['vintage'].unique()))}."
+        )
+    if selection.network and selection.network not in set(centres["crmr_name"]):
+        raise GeoError(f"réseau inconnu : « {selection.network} » (voir `python -m geo sites`).")
     level_frame = {"departement": t.departements, "region": t.regions, "commune": t.communes}[
         args.level
     ]

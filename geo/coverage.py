@@ -250,7 +250,7 @@ def nearest_distances(
 
     KD-tree based; ``inf`` where the zone has no site, NaN for communes without a point.
     """
-    valid = communes["lon"].notna().to_numpy()
+    valid = communes["lon"].notna().to_numpy() & communes["lat"].notna().to_numpy()
     out = np.full(len(communes), np.nan)
     if len(sites) == 0:
         out[valid] = np.inf
@@ -330,16 +330,29 @@ def distance_summary(
     frame = pd.DataFrame(
         {"key": communes[key].to_numpy(), "d": distances_km, "p": pop.astype(float)}
     )
-    rows = []
-    for code, g in frame.groupby("key", sort=True):
-        s = _stats(g["d"].to_numpy(), g["p"].to_numpy(), thresholds)
-        row = {"code": code, "population": s["population"]}
-        for t in thresholds:
-            row[f"beyond_{_tkey(t)}"] = s["population_beyond_km"][_tkey(t)]
-        row["median_km"] = s["median_km"]
-        row["p90_km"] = s["p90_km"]
-        rows.append(row)
-    return national, pd.DataFrame(rows).set_index("code")
+    out = pd.DataFrame(index=pd.Index(sorted(frame["key"].unique()), name="code"))
+    placed = frame[frame["d"].notna()]  # as nationally: people with a position
+    pop_placed = placed.groupby("key")["p"].sum()
+    out["population"] = pop_placed.reindex(out.index).fillna(0).round().astype("int64")
+    for t in thresholds:
+        beyond = placed["p"].where(placed["d"] > t, 0.0).groupby(placed["key"]).sum()
+        out[f"beyond_{_tkey(t)}"] = beyond.reindex(out.index).fillna(0).round().astype("int64")
+    for name, q in (("median_km", 0.5), ("p90_km", 0.9)):
+        out[name] = _grouped_quantile(placed, q).reindex(out.index)
+    return national, out
+
+
+def _grouped_quantile(frame: pd.DataFrame, q: float) -> pd.Series:
+    """Per ``key`` population-weighted quantile of ``d`` (as :func:`weighted_quantile`),
+    rounded to 0.01 km; NaN where infinite or undefined."""
+    f = frame[frame["p"] > 0].sort_values(["key", "d"], kind="stable")
+    if f.empty:
+        return pd.Series(dtype=float)
+    cum = f.groupby("key")["p"].cumsum()
+    total = f.groupby("key")["p"].transform("sum")
+    first = f[cum >= q * total].groupby("key")["d"].first()
+    return first.where(np.isfinite(first)).round(2)
+
 
 
 def territory_counts(sites: pd.DataFrame, territories: pd.DataFrame, key: str) -> pd.DataFrame:
