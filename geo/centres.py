@@ -234,7 +234,7 @@ def prepare_centres(frame: pd.DataFrame, communes: pd.DataFrame | None = None) -
     ``communes`` (the territory table) is used to check commune codes and to add
     the commune name, département and région. Raises RegistryError listing every problem.
     """
-    codes = set(communes["code"]) if communes is not None else None
+    codes = set(communes["code"].tolist()) if communes is not None else None
     problems = validate_centres(frame, codes)
     if problems:
         more = f" (et {len(problems) - 1} autres)" if len(problems) > 1 else ""

@@ -193,10 +193,15 @@ class DistanceTable:
     """
 
     commune_codes: np.ndarray
-    km: np.ndarray  # (communes, locations) float32
+    by_location: np.ndarray  # (locations, communes) float32, C-contiguous: a row per location
     location_zone: np.ndarray
     location_of_site: pd.Series  # registry index -> location column
     valid: np.ndarray = field(repr=False, default=None)  # communes with a point
+
+    @property
+    def km(self) -> np.ndarray:
+        """(communes, locations) view of the distances in km."""
+        return self.by_location.T
 
     @classmethod
     def from_frames(
@@ -223,7 +228,7 @@ class DistanceTable:
         km[~valid, :] = np.nan
         return cls(
             communes["code"].to_numpy(),
-            km,
+            np.ascontiguousarray(km.T),
             loc_zone,
             pd.Series(codes, index=centres.index),
             valid,
@@ -238,7 +243,7 @@ class DistanceTable:
         if len(locs) == 0:
             out = np.full(len(self.commune_codes), np.inf)
         else:
-            out = self.km[:, locs].min(axis=1).astype(float)
+            out = self.by_location[locs].min(axis=0).astype(float)
         out[~self.valid] = np.nan
         return out
 
@@ -327,32 +332,48 @@ def distance_summary(
     key = {"departement": "dep", "region": "reg", "commune": "code"}[level]
     pop = communes["population"].to_numpy()
     national = _stats(distances_km, pop, thresholds)
-    frame = pd.DataFrame(
-        {"key": communes[key].to_numpy(), "d": distances_km, "p": pop.astype(float)}
-    )
-    out = pd.DataFrame(index=pd.Index(sorted(frame["key"].unique()), name="code"))
-    placed = frame[frame["d"].notna()]  # as nationally: people with a position
-    pop_placed = placed.groupby("key")["p"].sum()
-    out["population"] = pop_placed.reindex(out.index).fillna(0).round().astype("int64")
+    codes, uniques = pd.factorize(communes[key].to_numpy(), sort=True)
+    d = np.asarray(distances_km, dtype=float)
+    p = pop.astype(float)
+    placed = ~np.isnan(d)
+    n = len(uniques)
+    out = pd.DataFrame(index=pd.Index(uniques, name="code"))
+    # as nationally: the population counted is the people with a position
+    out["population"] = np.rint(np.bincount(codes[placed], p[placed], n)).astype("int64")
     for t in thresholds:
-        beyond = placed["p"].where(placed["d"] > t, 0.0).groupby(placed["key"]).sum()
-        out[f"beyond_{_tkey(t)}"] = beyond.reindex(out.index).fillna(0).round().astype("int64")
+        far = placed & (d > t)
+        out[f"beyond_{_tkey(t)}"] = np.rint(np.bincount(codes[far], p[far], n)).astype("int64")
+    keep = placed & (p > 0)
     for name, q in (("median_km", 0.5), ("p90_km", 0.9)):
-        out[name] = _grouped_quantile(placed, q).reindex(out.index)
+        out[name] = _grouped_quantile(codes[keep], d[keep], p[keep], n, q)
     return national, out
 
 
-def _grouped_quantile(frame: pd.DataFrame, q: float) -> pd.Series:
-    """Per ``key`` population-weighted quantile of ``d`` (as :func:`weighted_quantile`),
-    rounded to 0.01 km; NaN where infinite or undefined."""
-    f = frame[frame["p"] > 0].sort_values(["key", "d"], kind="stable")
-    if f.empty:
-        return pd.Series(dtype=float)
-    cum = f.groupby("key")["p"].cumsum()
-    total = f.groupby("key")["p"].transform("sum")
-    first = f[cum >= q * total].groupby("key")["d"].first()
-    return first.where(np.isfinite(first)).round(2)
-
+def _grouped_quantile(
+    codes: np.ndarray, d: np.ndarray, w: np.ndarray, n: int, q: float
+) -> np.ndarray:
+    """Per-group weighted quantile of ``d`` (as :func:`weighted_quantile`), rounded to
+    0.01 km; NaN where infinite or where the group has no weight."""
+    out = np.full(n, np.nan)
+    if len(d) == 0:
+        return out
+    order = np.lexsort((d, codes))
+    c, dv, wv = codes[order], d[order], w[order]
+    cum = np.cumsum(wv)
+    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+    before = np.r_[0.0, cum[starts[1:] - 1]]
+    group_total = np.bincount(c, wv, n)
+    within = cum - np.repeat(before, np.diff(np.r_[starts, len(c)]))
+    reached = within >= q * group_total[c]
+    first = np.full(n, -1)
+    hit = np.flatnonzero(reached)
+    # first index reaching the quantile in each group (hits are sorted by group)
+    g_hit, idx = np.unique(c[hit], return_index=True)
+    first[g_hit] = hit[idx]
+    ok = first >= 0
+    vals = dv[first[ok]]
+    out[ok] = np.where(np.isfinite(vals), np.round(vals, 2), np.nan)
+    return out
 
 
 def territory_counts(sites: pd.DataFrame, territories: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -528,7 +549,7 @@ def compute_gaps(
     supply = capacity.groupby(locs.to_numpy()).sum()
     access = np.zeros(len(communes))
     if len(supply):
-        d = table.km[:, supply.index.to_numpy()].astype(float)
+        d = table.by_location[supply.index.to_numpy()].T.astype(float)
         access = e2sfca(d, communes["population"].to_numpy(), supply.to_numpy()) * 1e6
 
     national, per = distance_summary(communes, km, thresholds, level)
