@@ -248,8 +248,8 @@ class CommuneIndex:
     def suggest(self, city: str, limit: int = 3) -> list[str]:
         """Commune names close to a (misspelt) city, best first, as « Name (dép.) ».
 
-        Only names sharing the first letter and within three characters of length
-        are compared (fast enough to call for every unmatched row).
+        Only names sharing the first two letters and within three characters of
+        length are compared (a few milliseconds to a few tens per call).
 
         >>> index.suggest("Montpelier")  # doctest: +SKIP
         ['Montpellier (34)']
@@ -260,9 +260,9 @@ class CommuneIndex:
         if self._suggest_pool is None:
             pool: dict[str, list[str]] = defaultdict(list)
             for name in self._primary:
-                pool[name[:1]].append(name)
+                pool[name[:2]].append(name)
             self._suggest_pool = dict(pool)
-        pool_keys = [k for k in self._suggest_pool.get(key[0], []) if abs(len(k) - len(key)) <= 3]
+        pool_keys = [k for k in self._suggest_pool.get(key[:2], []) if abs(len(k) - len(key)) <= 3]
         out: list[str] = []
         for close in difflib.get_close_matches(key, pool_keys, n=limit, cutoff=0.8):
             for code in self._candidates(close):

@@ -417,16 +417,13 @@ def uncovered_layer(
 ) -> folium.FeatureGroup:
     """Choropleth of territories with no site of the selection (``counts`` from
     :func:`geo.coverage.territory_counts`, indexed by code)."""
-    frame = territories[["code", "name", "geometry"]].join(
-        counts[["sites"]], on="code"
-    )
+    frame = territories[["code", "name", "geometry"]].join(counts[["sites"]], on="code")
     data = territories_geojson(frame)
     for feature, sites in zip(data["features"], frame["sites"].fillna(0), strict=True):
         n = int(sites)
         feature["properties"]["fill"] = UNCOVERED_COLOUR if n == 0 else COVERED_COLOUR
-        feature["properties"]["text"] = (
-            f"{feature['properties']['name']} : "
-            + ("aucun site de la sélection" if n == 0 else f"{n} site(s)")
+        feature["properties"]["text"] = f"{feature['properties']['name']} : " + (
+            "aucun site de la sélection" if n == 0 else f"{n} site(s)"
         )
     group = folium.FeatureGroup(name=name)
     folium.GeoJson(
