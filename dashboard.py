@@ -12,13 +12,12 @@ st.set_page_config(
     menu_items={"About": "Carte de référence des centres maladies rares (données publiques)."},
 )
 
-MAP_PAGE = st.Page(
-    "app_pages/carte.py", title="Carte nationale", default=True
-)
+MAP_PAGE = st.Page("app_pages/carte.py", title="Carte nationale", default=True)
 pages = st.navigation(
     [
         MAP_PAGE,
         st.Page("app_pages/lacunes.py", title="Zones sans couverture"),
+        st.Page("app_pages/import.py", title="Importer une liste", url_path="importer"),
         st.Page("app_pages/sources.py", title="Sources et méthode"),
     ]
 )

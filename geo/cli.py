@@ -6,6 +6,7 @@ Commands:
 ``build-centres``      rebuild ``data/centres.csv`` from ``data/raw/centres/``
 ``summary``            counts of the loaded registry (what every page states), JSON
 ``sites``              the filtered sites (the national map's table), CSV or JSON
+``import``             import a coordinator's CSV/XLSX list, with a report of every row
 ``gaps``               coverage measures of a selection (zones without site, distances,
                        accessibility), JSON or CSV
 
@@ -19,6 +20,7 @@ import json
 import sys
 from pathlib import Path
 
+from geo.cli_import import add_commands as add_import_commands
 from geo.errors import GeoError
 
 
@@ -244,6 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_selection(p)
     p.add_argument("--format", choices=("csv", "json"), default="csv")
     p.set_defaults(func=_sites)
+
+    add_import_commands(sub)
     return parser
 
 

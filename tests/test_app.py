@@ -9,7 +9,12 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-PAGES = ["app_pages/carte.py", "app_pages/lacunes.py", "app_pages/sources.py"]
+PAGES = [
+    "app_pages/carte.py",
+    "app_pages/lacunes.py",
+    "app_pages/import.py",
+    "app_pages/sources.py",
+]
 
 
 def _app() -> AppTest:

@@ -19,6 +19,7 @@ import streamlit as st
 from geo import centres as registry
 from geo import territories
 from geo.errors import GeoError
+from geo.importer import IMPORTED_REGISTRY_KEY
 
 
 @st.cache_resource(show_spinner="Chargement des territoires…")
@@ -52,6 +53,7 @@ class ActiveRegistry:
     centres: pd.DataFrame
     path: Path
     embedded: bool
+    imported: bool = False
     problem: str | None = None
     details: tuple[str, ...] = ()
 
@@ -62,6 +64,11 @@ def _registry_at(path: Path) -> pd.DataFrame:
 
 def active_registry() -> ActiveRegistry:
     """The registry named by ``CENTRES_FILE``, or the embedded one (with the reason why)."""
+    imported = st.session_state.get(IMPORTED_REGISTRY_KEY)
+    if imported is not None:  # confirmed on the import page; this session only
+        return ActiveRegistry(
+            imported["centres"].copy(), Path(imported["name"]), embedded=False, imported=True
+        )
     wanted = registry.default_centres_path()
     embedded = wanted == registry.CENTRES_FILE
     try:

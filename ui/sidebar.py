@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.centres import FILIERES, LABELS, filter_centres, summarise
+from geo.importer import IMPORTED_REGISTRY_KEY, escape_markdown
 from geo.maps import LABEL_STYLES
 from geo.sources import OFFICIAL_TOTALS
 from ui.data import ActiveRegistry
@@ -87,7 +88,12 @@ def filters_sidebar(centres: pd.DataFrame, regions: pd.DataFrame) -> Filters:
 def provenance_sidebar(active: ActiveRegistry) -> None:
     """What the loaded registry holds and how complete it is (shown on every page)."""
     s = summarise(active.centres)
-    origin = "compilation publique embarquée" if active.embedded else f"fichier {active.path.name}"
+    if active.imported:
+        origin = f"liste importée « {escape_markdown(active.path.name)} » (cette session)"
+    elif active.embedded:
+        origin = "compilation publique embarquée"
+    else:
+        origin = f"fichier {escape_markdown(active.path.name)} (CENTRES_FILE)"
     st.sidebar.divider()
     st.sidebar.subheader("Données chargées")
     st.sidebar.markdown(
@@ -96,11 +102,19 @@ def provenance_sidebar(active: ActiveRegistry) -> None:
     )
     vintages = ", ".join(f"{k} : {v}" for k, v in sorted(s["by_vintage"].items()))
     st.sidebar.caption(f"Millésimes : {vintages}.")
-    st.sidebar.warning(
-        "Compilation publique **partielle** : de nombreux sites manquent. "
-        "Une zone sans site ici n'est pas forcément sans centre.",
-        icon="⚠️",
-    )
+    if active.embedded:
+        st.sidebar.warning(
+            "Compilation publique **partielle** : de nombreux sites manquent. "
+            "Une zone sans site ici n'est pas forcément sans centre.",
+            icon="⚠️",
+        )
+    else:
+        st.sidebar.info(
+            "Liste fournie par l'utilisateur : sa complétude dépend de sa source.", icon="ℹ️"
+        )
+    if active.imported and st.sidebar.button("Revenir aux données embarquées"):
+        st.session_state.pop(IMPORTED_REGISTRY_KEY, None)
+        st.rerun()
     with st.sidebar.expander("Sites par filière et totaux officiels"):
         rows = [
             {"Filière": k, "Sites": v["sites"], "Réseaux": v["networks"]}
