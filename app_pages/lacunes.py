@@ -4,6 +4,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.centres import FILIERES
+from geo.completeness import OFFICIAL_SOURCE
 from geo.coverage import Selection, compute_gaps, filiere_matrix
 from geo.export import to_csv_bytes
 from geo.maps import (
@@ -21,11 +22,11 @@ from ui.data import (
     active_registry,
     commune_grid,
     complete_networks,
+    completeness_tables,
     display_departements,
     display_regions,
     distance_table,
     load_territories,
-    official_tables,
     registry_key,
     selection_completeness,
 )
@@ -202,7 +203,7 @@ communes_km = territories.communes[["code", "name", "dep", "population"]].assign
 )
 st.download_button(
     "Télécharger la distance de chaque commune (CSV)",
-    to_csv_bytes(communes_km),
+    lambda: to_csv_bytes(communes_km),  # built on click: 35,000 rows
     file_name="distances-communes.csv",
     mime="text/csv",
 )
@@ -235,18 +236,9 @@ st.caption(
 )
 
 with st.expander("Complétude des données par réseau et par filière (référence : 2017–2022)"):
-    from geo.completeness import OFFICIAL_SOURCE, filiere_completeness, network_completeness
-
-    official, matching = official_tables()
     st.caption(OFFICIAL_SOURCE)
-    per_filiere = filiere_completeness(
-        registry, labels=selection.labels, official=official, matching=matching
-    )
+    per_filiere, per_network = completeness_tables(key, registry, selection.labels)
     st.dataframe(per_filiere, hide_index=True, width="stretch")
-    per_network = network_completeness(
-        registry, labels=selection.labels, official=official, matching=matching
-    )
-    per_network = per_network.assign(crmr_names=per_network["crmr_names"].map(" ; ".join))
     st.dataframe(per_network, hide_index=True, width="stretch")
     st.download_button(
         "Télécharger la complétude par réseau (CSV)",

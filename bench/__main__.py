@@ -30,7 +30,7 @@ from pathlib import Path
 from bench.common import DEFAULT_REPS, ROOT, Context, load_average, machine_info, md_table
 
 #: Section modules, in report order. ``imports`` is the import-accuracy benchmark.
-SECTIONS = ("startup", "nearest", "payload", "imports")
+SECTIONS = ("startup", "nearest", "payload", "gaps_page", "imports")
 OUTPUT = ROOT / "docs" / "BENCHMARKS.md"
 
 

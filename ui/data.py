@@ -155,3 +155,21 @@ def complete_networks(key: str, _centres: pd.DataFrame, labels: tuple[str, ...])
 
     official, matching = official_tables()
     return compute(_centres, labels=labels or None, official=official, matching=matching)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def completeness_tables(
+    key: str, _centres: pd.DataFrame, labels: tuple[str, ...]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-filière and per-network completeness (2017–2022) at the given label levels."""
+    from geo.completeness import filiere_completeness, network_completeness
+
+    official, matching = official_tables()
+    per_filiere = filiere_completeness(
+        _centres, labels=labels or None, official=official, matching=matching
+    )
+    per_network = network_completeness(
+        _centres, labels=labels or None, official=official, matching=matching
+    )
+    per_network = per_network.assign(crmr_names=per_network["crmr_names"].map(" ; ".join))
+    return per_filiere, per_network
