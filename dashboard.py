@@ -18,6 +18,9 @@ pages = st.navigation(
         MAP_PAGE,
         st.Page("app_pages/lacunes.py", title="Zones sans couverture"),
         st.Page("app_pages/import.py", title="Importer une liste", url_path="importer"),
+        st.Page("app_pages/reseau.py", title="Maillage d'un réseau", url_path="reseau"),
+        st.Page("app_pages/scenarios.py", title="Scénarios", url_path="scenarios"),
+        st.Page("app_pages/comparaison.py", title="Comparer deux listes", url_path="comparaison"),
         st.Page("app_pages/sources.py", title="Sources et méthode"),
     ]
 )

@@ -7,6 +7,8 @@ Commands:
 ``summary``            counts of the loaded registry (what every page states), JSON
 ``sites``              the filtered sites (the national map's table), CSV or JSON
 ``import``             import a coordinator's CSV/XLSX list, with a report of every row
+``suggest``            where new sites would cover the most uncovered inhabitants
+``maillage``           per-site table of a network (catchments, farthest commune)
 ``gaps``               coverage measures of a selection (zones without site, distances,
                        accessibility), JSON or CSV
 
@@ -20,6 +22,7 @@ import json
 import sys
 from pathlib import Path
 
+from geo.cli_committee import add_commands as add_committee_commands
 from geo.cli_import import add_commands as add_import_commands
 from geo.errors import GeoError
 
@@ -248,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_sites)
 
     add_import_commands(sub)
+    add_committee_commands(sub)
     return parser
 
 

@@ -366,9 +366,36 @@ def build_maillage(
 ) -> Maillage:
     """The maillage of one CRMR network (``network``) or one filière (``filiere``).
 
-    ``communes`` is the commune table (``code``, ``name``, ``dep``, ``population``,
-    ``lon``, ``lat``), ``centres`` the registry with ``dep``. Raises ValueError when the
-    choice matches no site.
+    Parameters
+    ----------
+    communes : DataFrame
+        The commune table: ``code``, ``name``, ``dep``, ``population`` (inhabitants),
+        ``lon``, ``lat`` (representative point, WGS84 degrees, EPSG:4326).
+    centres : DataFrame
+        The registry, prepared (with ``dep``).
+    network, filiere : str, optional
+        Exactly one: a ``crmr_name`` or one of the 23 filières.
+    vintages : sequence of str
+        Labellisation rounds kept (empty: every loaded row).
+    corsica_separate : bool
+        Corsica is a zone of its own, like each DROM.
+
+    Returns
+    -------
+    Maillage
+        Sites (with ``location`` and ``colour``), links to the coordinating site (km),
+        catchments and the per-site table (population in inhabitants, distances in
+        great-circle km).
+
+    Raises
+    ------
+    ValueError
+        When the choice matches no site.
+
+    Examples
+    --------
+    >>> m = build_maillage(communes, centres, filiere="MHEMO")  # doctest: +SKIP
+    >>> m.table[["establishment", "population", "farthest_km"]]  # doctest: +SKIP
     """
     sites = network_sites(centres, network, filiere, vintages).copy()
     name = network if network is not None else filiere

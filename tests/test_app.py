@@ -13,6 +13,9 @@ PAGES = [
     "app_pages/carte.py",
     "app_pages/lacunes.py",
     "app_pages/import.py",
+    "app_pages/reseau.py",
+    "app_pages/scenarios.py",
+    "app_pages/comparaison.py",
     "app_pages/sources.py",
 ]
 

@@ -110,8 +110,9 @@ def test_national_map_payload_under_one_megabyte(deps_display, departements, cen
     m = base_map(deps_display)
     base_js = _get_map_string(m)
     layers = [
-        density_layer(display_geometries(departements, 0.02),
-                      sites_per_departement(centres, departements)),
+        density_layer(
+            display_geometries(departements, 0.02), sites_per_departement(centres, departements)
+        ),
         sites_layer(centres),
     ]
     fg_js = "".join(_get_feature_group_string(fg, m, i) for i, fg in enumerate(layers))
@@ -151,8 +152,11 @@ def test_density_class_bins(value, expected):
 
 def test_density_layer_marks_unknown_population(deps_display, departements, centres):
     """Mayotte (population missing in the source) is shown as unknown, not as 0 per million."""
-    html = _render(offline_map().add_child(
-        density_layer(deps_display, sites_per_departement(centres, departements))))
+    html = _render(
+        offline_map().add_child(
+            density_layer(deps_display, sites_per_departement(centres, departements))
+        )
+    )
     assert "population inconnue" in html
 
 
