@@ -11,6 +11,7 @@ Commands:
 ``maillage``           per-site table of a network (catchments, farthest commune)
 ``gaps``               coverage measures of a selection (zones without site, distances,
                        accessibility), JSON or CSV
+``nearest``            the nearest centres from a commune, by level of care, JSON or CSV
 
 Every command reads ``$CENTRES_FILE`` (or ``--centres``) like the dashboard does.
 """
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from geo.cli_committee import add_commands as add_committee_commands
 from geo.cli_import import add_commands as add_import_commands
+from geo.cli_nearest import add_commands as add_nearest_commands
 from geo.errors import GeoError
 
 
@@ -252,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_import_commands(sub)
     add_committee_commands(sub)
+    add_nearest_commands(sub)
     return parser
 
 

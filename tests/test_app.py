@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 PAGES = [
     "app_pages/carte.py",
+    "app_pages/ou_me_soigner.py",
     "app_pages/lacunes.py",
     "app_pages/import.py",
     "app_pages/reseau.py",

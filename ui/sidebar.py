@@ -10,8 +10,8 @@ import streamlit as st
 from geo.centres import FILIERES, LABELS, filter_centres, summarise
 from geo.importer import IMPORTED_REGISTRY_KEY, escape_markdown
 from geo.maps import LABEL_STYLES
-from geo.sources import OFFICIAL_TOTALS
 from ui.data import ActiveRegistry
+from ui.i18n import t
 
 ALL_NETWORKS = "Tous les réseaux"
 
@@ -89,36 +89,40 @@ def provenance_sidebar(active: ActiveRegistry) -> None:
     """What the loaded registry holds and how complete it is (shown on every page)."""
     s = summarise(active.centres)
     if active.imported:
-        origin = f"liste importée « {escape_markdown(active.path.name)} » (cette session)"
+        origin = t("sidebar.origin_imported", name=escape_markdown(active.path.name))
     elif active.embedded:
-        origin = "compilation publique embarquée"
+        origin = t("sidebar.origin_embedded")
     else:
-        origin = f"fichier {escape_markdown(active.path.name)} (CENTRES_FILE)"
+        origin = t("sidebar.origin_file", name=escape_markdown(active.path.name))
     st.sidebar.divider()
-    st.sidebar.subheader("Données chargées")
+    st.sidebar.subheader(t("sidebar.loaded"))
     st.sidebar.markdown(
-        f"**{s['sites']} sites**, {s['networks']} réseaux (nom × millésime), "
-        f"{s['filieres']} filières, {s['communes']} communes — {origin}."
+        t(
+            "sidebar.counts",
+            sites=s["sites"],
+            networks=s["networks"],
+            filieres=s["filieres"],
+            communes=s["communes"],
+            origin=origin,
+        )
     )
     vintages = ", ".join(f"{k} : {v}" for k, v in sorted(s["by_vintage"].items()))
-    st.sidebar.caption(f"Millésimes : {vintages}.")
+    st.sidebar.markdown(t("sidebar.vintages", vintages=vintages))
     if active.embedded:
-        st.sidebar.warning(
-            "Compilation publique **partielle** : de nombreux sites manquent. "
-            "Une zone sans site ici n'est pas forcément sans centre.",
-            icon="⚠️",
-        )
+        st.sidebar.warning(t("sidebar.partial"), icon="⚠️")
     else:
-        st.sidebar.info(
-            "Liste fournie par l'utilisateur : sa complétude dépend de sa source.", icon="ℹ️"
-        )
-    if active.imported and st.sidebar.button("Revenir aux données embarquées"):
+        st.sidebar.info(t("sidebar.user_list"), icon="ℹ️")
+    if active.imported and st.sidebar.button(t("sidebar.back_to_embedded")):
         st.session_state.pop(IMPORTED_REGISTRY_KEY, None)
         st.rerun()
-    with st.sidebar.expander("Sites par filière et totaux officiels"):
+    with st.sidebar.expander(t("sidebar.by_filiere")):
         rows = [
-            {"Filière": k, "Sites": v["sites"], "Réseaux": v["networks"]}
+            {
+                t("sidebar.col_filiere"): k,
+                t("sidebar.col_sites"): v["sites"],
+                t("sidebar.col_networks"): v["networks"],
+            }
             for k, v in s["by_filiere"].items()
         ]
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-        st.caption(f"Pour comparaison : {OFFICIAL_TOTALS}")
+        st.caption(t("sidebar.compare", totals=t("sidebar.official_totals")))
