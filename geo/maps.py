@@ -334,14 +334,20 @@ def density_layer(
     for feature, (_, row) in zip(data["features"], frame.iterrows(), strict=True):
         sites = int(row["sites"]) if pd.notna(row["sites"]) else 0
         per_m = float(row["per_million"])
-        name = feature["properties"]["name"]
+        label = feature["properties"]["name"]
         if np.isnan(per_m):
-            fill, text = UNKNOWN_COLOUR, f"{name} : {sites} site(s), population inconnue"
+            fill, text = UNKNOWN_COLOUR, f"{label} : {sites} site(s), population inconnue"
         else:
             fill = NO_SITE_COLOUR if sites == 0 else DENSITY_COLOURS[density_class(per_m)]
-            text = f"{name} : {sites} site(s), {per_m:.1f} par million d'habitants"
+            text = f"{label} : {sites} site(s), {per_m:.1f} par million d'habitants"
         feature["properties"]["fill"] = fill
         feature["properties"]["text"] = text
+    return _filled_layer(data, name, opacity=0.85)
+
+
+def _filled_layer(data: dict, name: str, opacity: float) -> folium.FeatureGroup:
+    """A FeatureGroup drawing ``data`` filled with each feature's ``fill`` property and
+    its (already escaped) ``text`` property as tooltip."""
     group = folium.FeatureGroup(name=name)
     folium.GeoJson(
         data,
@@ -349,7 +355,7 @@ def density_layer(
             "color": "#444444",
             "weight": 0.6,
             "fillColor": f["properties"]["fill"],
-            "fillOpacity": 0.85,
+            "fillOpacity": opacity,
         },
         tooltip=folium.GeoJsonTooltip(fields=["text"], labels=False),
         control=False,
@@ -425,16 +431,4 @@ def uncovered_layer(
         feature["properties"]["text"] = f"{feature['properties']['name']} : " + (
             "aucun site de la sélection" if n == 0 else f"{n} site(s)"
         )
-    group = folium.FeatureGroup(name=name)
-    folium.GeoJson(
-        data,
-        style_function=lambda f: {
-            "color": "#444444",
-            "weight": 0.6,
-            "fillColor": f["properties"]["fill"],
-            "fillOpacity": 0.75,
-        },
-        tooltip=folium.GeoJsonTooltip(fields=["text"], labels=False),
-        control=False,
-    ).add_to(group)
-    return group
+    return _filled_layer(data, name, opacity=0.75)

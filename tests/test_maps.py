@@ -189,3 +189,9 @@ def test_popup_lists_network_filiere_label_vintage(centres):
     for text in ("Réseau", "Filière", "Label", "Millésime", "Source"):
         assert text in popup
     assert pd.notna(row["vintage"])
+
+
+def test_density_layer_keeps_its_name(deps_display, departements, centres):
+    """The density layer is named as asked, not after the last département drawn."""
+    layer = density_layer(deps_display, sites_per_departement(centres, departements), "Densité")
+    assert layer.layer_name == "Densité"
